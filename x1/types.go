@@ -1,6 +1,9 @@
 package x1
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
 // These types are the registry's view of X1, shared with the POI (x2x3) and
 // the MDF (hi). The XML message structs are separate (messages*.go).
@@ -76,8 +79,14 @@ type Task struct {
 	Mediation                   []MediationDetails `json:"mediation"`
 	ImplicitDeactivationAllowed bool               `json:"implicitDeactivationAllowed"`
 	CorrelationID               string             `json:"correlationId,omitempty"`
-	Activated                   time.Time          `json:"activated"`
-	Modified                    time.Time          `json:"modified,omitzero"`
+	// ProductID and ServiceTypes are kept as received and echoed by
+	// GetTaskDetails; RCDS intercepts messaging whatever they say.
+	ProductID    string    `json:"productId,omitempty"`
+	ServiceTypes []string  `json:"serviceTypes,omitempty"`
+	Activated    time.Time `json:"activated"`
+	Modified     time.Time `json:"modified,omitzero"`
+	// Modifications counts the ModifyTask requests applied.
+	Modifications int `json:"modifications,omitempty"`
 }
 
 // Destination is a LEMF handover endpoint (one DID).
@@ -87,6 +96,9 @@ type Destination struct {
 	DeliveryType DeliveryType `json:"deliveryType"`
 	// Address is "host:port" (from ipAddressAndPort or a tcp:// uri).
 	Address string `json:"address"`
+	// URI is the deliveryAddress uri as received ("tcp://host:port"); empty
+	// when the address came as ipAddressAndPort.
+	URI string `json:"uri,omitempty"`
 }
 
 // ChangeKind says what a Change is.
@@ -101,11 +113,37 @@ const (
 	DestinationRemoved
 )
 
+// String names the change kind.
+func (k ChangeKind) String() string {
+	switch k {
+	case TaskActivated:
+		return "TaskActivated"
+	case TaskModified:
+		return "TaskModified"
+	case TaskDeactivated:
+		return "TaskDeactivated"
+	case DestinationCreated:
+		return "DestinationCreated"
+	case DestinationModified:
+		return "DestinationModified"
+	case DestinationRemoved:
+		return "DestinationRemoved"
+	}
+	return "ChangeKind(" + strconv.Itoa(int(k)) + ")"
+}
+
 // Change is delivered to subscribers after a registry change is committed.
 // Task is set for task changes (the old task for TaskDeactivated), Destination
-// for destination changes.
+// for destination changes. OldTask / OldDestination hold the previous
+// version on TaskModified / DestinationModified. Subscribers must not modify
+// what the pointers reference.
 type Change struct {
-	Kind        ChangeKind
-	Task        *Task
-	Destination *Destination
+	Kind           ChangeKind
+	Task           *Task
+	Destination    *Destination
+	OldTask        *Task
+	OldDestination *Destination
+	// Implicit is set on a TaskDeactivated caused by the task's EndTime
+	// passing (implicitDeactivationAllowed), not by a request.
+	Implicit bool
 }
