@@ -20,6 +20,7 @@ const (
 type PayloadFormat uint16
 
 const (
+	FormatReserved   PayloadFormat = 0 // reserved; used by keep-alives and their acks
 	FormatETSI102232 PayloadFormat = 1 // ETSI TS 102 232-1 defined payload (IRIPayload / CCPayload)
 	FormatMIME       PayloadFormat = 15
 )
@@ -28,6 +29,7 @@ const (
 type Direction uint16
 
 const (
+	DirReserved      Direction = 0 // reserved; used by keep-alives and their acks
 	DirUnknown       Direction = 1 // direction unknown
 	DirToTarget      Direction = 2 // sent to the target
 	DirFromTarget    Direction = 3 // sent from the target
