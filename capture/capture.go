@@ -12,8 +12,9 @@ type Dir uint8
 const (
 	// ClientToServer: from the endpoint that opened the connection (sent the SYN),
 	// or, for a connection first seen mid-stream, the endpoint heuristically judged
-	// to be the client (the one with the higher, ephemeral port; ties: the sender
-	// of the first segment seen).
+	// to be the client (the other side has a well-known port such as 1863, else
+	// a port below 1024, else the lower port; ties: the sender of the first
+	// segment seen).
 	ClientToServer Dir = iota
 	// ServerToClient is the reverse direction.
 	ServerToClient
@@ -48,6 +49,7 @@ const (
 	CloseIdle                       // no packet for the idle timeout
 	CloseEOF                        // the capture ended (file sources)
 	CloseEvicted                    // dropped to respect a memory or flow bound
+	CloseReused                     // a SYN opened a new connection on the same addresses and ports
 )
 
 func (r CloseReason) String() string {
@@ -62,6 +64,8 @@ func (r CloseReason) String() string {
 		return "eof"
 	case CloseEvicted:
 		return "evicted"
+	case CloseReused:
+		return "reused"
 	}
 	return "unknown"
 }
