@@ -5,5 +5,9 @@
 // matching of events against interception targets (a passport or an IP
 // address/prefix) shared by `rcds decode --target` and the POI.
 //
+// Events are rendered by AppendJSON (the `rcds decode --format jsonl` line,
+// identical to encoding/json's output for Event, without allocating) and
+// AppendText. CommID is the correlation hash of a connection.
+//
 // It knows nothing of ETSI or tasks.
 package decoder

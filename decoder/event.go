@@ -111,6 +111,7 @@ func (e *Event) Parties() []string {
 
 // Emitter receives events. Implementations must not keep e after the call
 // returns unless they copy it (decoders may reuse the To slice and Raw).
+// Format may be shared by several events and must not be modified.
 type Emitter interface {
 	Emit(e *Event)
 }

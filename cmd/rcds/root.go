@@ -46,6 +46,7 @@ func newRootCommand(g *globalOptions) *cobra.Command {
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
 	root.AddCommand(
 		newVersionCommand(),
+		newDecodeCommand(g),
 		newServeCommand(g), newX1Command(g), newCertsCommand(),
 	)
 	return root
