@@ -47,6 +47,7 @@ func newRootCommand(g *globalOptions) *cobra.Command {
 	root.AddCommand(
 		newVersionCommand(),
 		newDecodeCommand(g),
+		newGenCommand(g),
 		newServeCommand(g), newX1Command(g), newCertsCommand(),
 	)
 	return root
