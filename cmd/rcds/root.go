@@ -48,6 +48,7 @@ func newRootCommand(g *globalOptions) *cobra.Command {
 		newVersionCommand(),
 		newDecodeCommand(g),
 		newGenCommand(g),
+		newPOICommand(g),
 		newServeCommand(g), newX1Command(g), newCertsCommand(),
 	)
 	return root
