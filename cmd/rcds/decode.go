@@ -46,7 +46,7 @@ func newDecodeCommand(g *globalOptions) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.format, "format", "jsonl", "output format: jsonl or text")
+	f.StringVar(&o.format, "format", "jsonl", "output format: jsonl or text (none: decode only, print nothing; for benchmarks)")
 	f.StringArrayVar(&o.targets, "target", nil, "print only events involving this passport, IP address or CIDR prefix (repeatable)")
 	f.StringVar(&o.progress, "progress", "auto", "progress bar on stderr: auto, always or never")
 	return cmd
@@ -63,6 +63,9 @@ func runDecode(ctx context.Context, o *decodeOptions, files []string, out, errOu
 		appendEvent = decoder.AppendJSON
 	case "text":
 		appendEvent = decoder.AppendText
+	case "none":
+		// Decode to events and print none of them: the "output discarded"
+		// figure of bench/decode.sh (BENCHMARKS.md).
 	default:
 		return fmt.Errorf("decode: --format %q is not jsonl or text", o.format)
 	}
@@ -90,6 +93,10 @@ func runDecode(ctx context.Context, o *decodeOptions, files []string, out, errOu
 	)
 	emit := decoder.EmitterFunc(func(e *decoder.Event) {
 		if writeErr != nil || (len(targets) > 0 && !targets.Involves(e)) {
+			return
+		}
+		if appendEvent == nil {
+			printed++
 			return
 		}
 		line = appendEvent(line[:0], e)
