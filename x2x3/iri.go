@@ -51,7 +51,7 @@ func messagingIRI(e *decoder.Event, eventID uint32) (*etsi.MessagingIRI, error) 
 		// A logout the server sent (OUT OTH, ...) is system-triggered.
 		return etsi.NewLogoutIRI(owner, !e.FromClient), nil
 	case decoder.KindPresence:
-		return etsi.NewPresenceIRI(owner, party(e.Contact), e.Status), nil
+		return etsi.NewPresenceIRI(owner, party(e.Contact), text(e.Status)), nil
 	case decoder.KindContactAdd:
 		return etsi.NewContactIRI(owner, party(e.Contact), ""), nil
 	case decoder.KindNickname:

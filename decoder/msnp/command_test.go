@@ -116,10 +116,10 @@ func TestDetect(t *testing.T) {
 	}{
 		{"ver", "VER 1 MSNP8 CVR0\r\n", "yes"},
 		{"ver-lf", "VER 1 MSNP15 MSNP14 CVR0\n", "yes"},
-		{"sb-usr", "USR 93 user@example.com 1835953129.20013021.2623242\r\n", "yes"},
+		{"sb-usr", "USR 93 user@example.com 4242424242.11111111.3333333\r\n", "yes"},
 		{"sb-usr-ok", "USR 93 OK user@example.com Nick\r\n", "yes"},
 		{"ns-usr-twn", "USR 3 TWN I user@example.com\r\n", "yes"},
-		{"ans", "ANS 89 user@example.com 1115371039.15845 17069658\r\n", "yes"},
+		{"ans", "ANS 89 user@example.com 1234567890.12345 55555555\r\n", "yes"},
 		{"client-msg", "MSG 26 U 97\r\nMIME-Version: 1.0\r\n", "yes"},
 		{"server-msg", "MSG user@example.com Nick 97\r\nMIME", "yes"},
 		{"hotmail-msg", "MSG Hotmail Hotmail 500\r\n", "yes"},

@@ -388,22 +388,22 @@ func TestCrossConnectionLinks(t *testing.T) {
 	data(ns, C("PNG\n"))
 	data(ns, S("QNG 45\n"))
 	data(ns, S("NLN NLN "+bob+" Bob 0\n"))
-	data(ns, S("RNG 17069658 198.51.100.40:1863 CKI 1115371039.15845 "+bob+" Bob\n"))
+	data(ns, S("RNG 55555555 198.51.100.40:1863 CKI 1234567890.12345 "+bob+" Bob\n"))
 
 	sbID := capture.ConnID{Client: netip.MustParseAddrPort("192.0.2.10:40002"), Server: netip.MustParseAddrPort("198.51.100.40:1863"), Start: ts}
 	sr := &recorder{}
 	sb := p.NewConn(sbID, sr)
-	data(sb, C("ANS 9 "+alice+" 1115371039.15845 17069658\n"))
+	data(sb, C("ANS 9 "+alice+" 1234567890.12345 55555555\n"))
 	// The IRO and ANS OK were not captured: the RNG caller is a member.
 	data(sb, C(msg("MSG 10 N", mimeText+"hi bob")))
 
 	data(ns, S("NLN IDL "+bob+" Bob 0\n"))
 	data(ns, C("XFR 11 SB\n"))
-	data(ns, S("XFR 11 SB 198.51.100.41:1863 CKI 246503.1115372323.20879\n"))
+	data(ns, S("XFR 11 SB 198.51.100.41:1863 CKI 777777.1234500000.40404\n"))
 	sb2ID := capture.ConnID{Client: netip.MustParseAddrPort("192.0.2.10:40003"), Server: netip.MustParseAddrPort("198.51.100.41:1863"), Start: ts}
 	sr2 := &recorder{}
 	sb2 := p.NewConn(sb2ID, sr2)
-	data(sb2, C("USR 12 "+alice+" 246503.1115372323.20879\n"))
+	data(sb2, C("USR 12 "+alice+" 777777.1234500000.40404\n"))
 	data(sb2, S("USR 12 OK "+alice+" Alice\n"))
 	ns.Close(capture.CloseEOF, ts)
 	sb.Close(capture.CloseEOF, ts)

@@ -29,13 +29,13 @@ func transcripts() [][]step {
 		S(payloadCmd("241 9", "<ml><d n=\"x\"><c n=\"y\"/></d></ml>")),
 		C(payloadCmd("QRY 10 PROD0114ES4Z%Q5W", "0123456789abcdef0123456789abcdef")), S("QRY 10\n"),
 		S(payloadCmd("NOT", "<NOTIFICATION/>")),
-		C("XFR 11 SB\n"), S("XFR 11 SB 198.51.100.41:1863 CKI 246503.1115372323.20879 U messenger.msn.com 1\n"),
+		C("XFR 11 SB\n"), S("XFR 11 SB 198.51.100.41:1863 CKI 777777.1234500000.40404 U messenger.msn.com 1\n"),
 		C("PNG\n"), S("QNG 44\n"),
 		S("RNG 1 198.51.100.40:1863 CKI 1.2 " + carol + " Carol U messenger.msn.com 1\n"),
 		C("OUT\n"),
 	}
 	sb := []step{
-		C("USR 1 " + alice + " 246503.1115372323.20879\n"), S("USR 1 OK " + alice + " Alice\n"),
+		C("USR 1 " + alice + " 777777.1234500000.40404\n"), S("USR 1 OK " + alice + " Alice\n"),
 		C("CAL 2 " + bob + "\n"), S("CAL 2 RINGING 1\n"), S("JOI " + bob + " Bob\n"),
 		C(msg("MSG 3 U", typing(alice))),
 		C(msg("MSG 4 N", mimeText+"hello 中文 \r\nline two")),
