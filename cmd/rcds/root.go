@@ -49,6 +49,7 @@ func newRootCommand(g *globalOptions) *cobra.Command {
 		newDecodeCommand(g),
 		newGenCommand(g),
 		newPOICommand(g),
+		newMDFCommand(g), newLEMFCommand(g),
 		newServeCommand(g), newX1Command(g), newCertsCommand(),
 	)
 	return root
