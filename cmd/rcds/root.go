@@ -48,9 +48,10 @@ func newRootCommand(g *globalOptions) *cobra.Command {
 		newVersionCommand(),
 		newDecodeCommand(g),
 		newGenCommand(g),
-		newPOICommand(g),
-		newMDFCommand(g), newLEMFCommand(g),
 		newServeCommand(g), newX1Command(g), newCertsCommand(),
+		newMDFCommand(g), newLEMFCommand(g),
+		newPOICommand(g),
+		newDemoCommand(g),
 	)
 	return root
 }
