@@ -229,6 +229,3 @@ func (d *defragmenter) link(g *datagram) {
 	}
 	d.new = g
 }
-
-// pending is the number of incomplete datagrams.
-func (d *defragmenter) pending() int { return len(d.dgrams) }

@@ -62,7 +62,11 @@ type Engine struct {
 	connNo      uint64
 
 	maxTs, lastFlush time.Time
-	warned           [numWarn]uint64
+	// flushAt is flushBase + FlushInterval, exact when flushAtOK: see
+	// flushDue.
+	flushBase, flushAt time.Time
+	flushAtOK          bool
+	warned             [numWarn]uint64
 }
 
 // pktCtx carries a packet's timestamp through the assembler.
@@ -352,11 +356,29 @@ func (e *Engine) Run(ctx context.Context, src Source) error {
 		e.Packet(data, ci, lt)
 		if e.lastFlush.IsZero() {
 			e.lastFlush = e.maxTs
-		} else if e.maxTs.Sub(e.lastFlush) >= e.cfg.FlushInterval {
+		} else if e.flushDue() {
 			e.lastFlush = e.maxTs
 			e.FlushIdle(e.maxTs)
 		}
 	}
+}
+
+// flushDue reports whether e.maxTs.Sub(e.lastFlush) >= FlushInterval, by
+// comparing e.maxTs with a deadline computed once per lastFlush rather than
+// subtracting times at every packet. The deadline is used only when
+// lastFlush+FlushInterval did not overflow; then maxTs is before it exactly
+// when the true difference is below FlushInterval, which is when Sub (exact,
+// or saturated for differences beyond a Duration) is below it too.
+func (e *Engine) flushDue() bool {
+	if e.flushBase != e.lastFlush {
+		e.flushBase = e.lastFlush
+		e.flushAt = e.lastFlush.Add(e.cfg.FlushInterval)
+		e.flushAtOK = e.flushAt.After(e.lastFlush) && e.flushAt.Sub(e.lastFlush) == e.cfg.FlushInterval
+	}
+	if !e.flushAtOK {
+		return e.maxTs.Sub(e.lastFlush) >= e.cfg.FlushInterval
+	}
+	return !e.maxTs.Before(e.flushAt)
 }
 
 // FlushIdle applies the timeouts as of now: it closes connections idle

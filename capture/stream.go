@@ -121,12 +121,11 @@ type stream struct {
 }
 
 type half struct {
-	seen   bool                // a real packet was seen in this direction
-	next   reassembly.Sequence // sequence number of the next byte to deliver
-	fin    bool
-	finTs  time.Time
-	cuts   []cut // holes cut by the snap length, zero-filled in the stream
-	logged bool  // a gap of this direction was logged
+	seen  bool                // a real packet was seen in this direction
+	next  reassembly.Sequence // sequence number of the next byte to deliver
+	fin   bool
+	finTs time.Time
+	cuts  []cut // holes cut by the snap length, zero-filled in the stream
 }
 
 // cut is a range of sequence numbers [start, start+n) that the snap length
@@ -443,7 +442,34 @@ type recentSet struct {
 	next int
 }
 
-type recentKey struct{ src, dst netip.AddrPort }
+// recentKey is a direction's addresses and ports in a compact form without
+// pointers (cheaper to hash and to scan than two netip.AddrPort). Packet
+// addresses have no zone.
+type recentKey struct {
+	src, dst     [16]byte
+	sport, dport uint16
+	kind         uint32 // addrKind of src, and of dst shifted by 2
+}
+
+func newRecentKey(src, dst netip.AddrPort) recentKey {
+	return recentKey{
+		src: src.Addr().As16(), dst: dst.Addr().As16(),
+		sport: src.Port(), dport: dst.Port(),
+		kind: addrKind(src.Addr()) | addrKind(dst.Addr())<<2,
+	}
+}
+
+// addrKind tells IPv4 (and the invalid Addr) from IPv6 addresses with the
+// same As16.
+func addrKind(a netip.Addr) uint32 {
+	switch {
+	case a.Is4():
+		return 1
+	case !a.IsValid():
+		return 2
+	}
+	return 0
+}
 
 type recentEntry struct {
 	key   recentKey
@@ -457,7 +483,7 @@ func newRecentSet(n int) *recentSet {
 }
 
 func (r *recentSet) add(src, dst netip.AddrPort, final reassembly.Sequence, ts time.Time) {
-	k := recentKey{src, dst}
+	k := newRecentKey(src, dst)
 	if len(r.ring) < r.max {
 		r.ring = append(r.ring, recentEntry{})
 		r.next = len(r.ring) - 1
@@ -472,7 +498,7 @@ func (r *recentSet) add(src, dst netip.AddrPort, final reassembly.Sequence, ts t
 }
 
 func (r *recentSet) forget(src, dst netip.AddrPort) {
-	delete(r.m, recentKey{src, dst})
+	delete(r.m, newRecentKey(src, dst))
 }
 
 // recentWindow is how long after a FIN or RST segments of the 4-tuple are
@@ -490,7 +516,7 @@ func (r *recentSet) stale(src, dst netip.AddrPort, tcp *layers.TCP, now time.Tim
 	if len(r.m) == 0 {
 		return false
 	}
-	i, ok := r.m[recentKey{src, dst}]
+	i, ok := r.m[newRecentKey(src, dst)]
 	if !ok {
 		return false
 	}

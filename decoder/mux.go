@@ -183,6 +183,31 @@ func (c *muxConn) Data(dir capture.Dir, data []byte, ts time.Time) {
 		return
 	}
 	c.seen = true
+	if len(c.chunks) == 0 {
+		// Nothing buffered yet (the usual case: the first line decides):
+		// ask the protocols about data in place, and copy it only if they
+		// need more. The calls and their outcome are those of the buffered
+		// path below.
+		take := min(len(data), DetectWindow)
+		if take >= DetectWindow {
+			c.full[dir] = true
+		}
+		if i := c.detectIn(dir, data[:take]); i >= 0 {
+			c.choose(i)
+			c.dec.Data(dir, data[:take], ts)
+			if take < len(data) {
+				c.dec.Data(dir, data[take:], ts)
+			}
+			return
+		}
+		if c.alive == 0 {
+			c.drop()
+			return
+		}
+		c.buf[dir] = append(c.buf[dir], data[:take]...)
+		c.record(chunk{dir: dir, n: take, ts: ts})
+		return
+	}
 	take := min(len(data), DetectWindow-len(c.buf[dir]))
 	if take > 0 {
 		c.buf[dir] = append(c.buf[dir], data[:take]...)
@@ -224,12 +249,17 @@ func (c *muxConn) record(ch chunk) {
 // detect asks the protocols still alive about dir; it returns the index of
 // the first that says Yes, or -1, and rules out those that said No.
 func (c *muxConn) detect(dir capture.Dir) int {
+	return c.detectIn(dir, c.buf[dir])
+}
+
+// detectIn is detect on the bytes first of dir.
+func (c *muxConn) detectIn(dir capture.Dir, first []byte) int {
 	for i, p := range c.m.protos {
 		bit := uint64(1) << i
 		if c.alive&bit == 0 || c.no[dir]&bit != 0 {
 			continue
 		}
-		switch p.Detect(dir, c.buf[dir]) {
+		switch p.Detect(dir, first) {
 		case Yes:
 			return i
 		case No:

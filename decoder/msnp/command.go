@@ -44,9 +44,6 @@ func (c *command) tok(i int) []byte {
 // last returns the last token of the line.
 func (c *command) last() []byte { return c.toks[c.n-1] }
 
-// verbIs reports whether the verb is the three-letter s.
-func (c *command) verbIs(s string) bool { return string(c.toks[0]) == s }
-
 // parseCommand splits a line (without its line ending) into tokens and
 // checks that it starts like an MSNP command: three upper-case letters or
 // three digits, then a space or the end of the line.

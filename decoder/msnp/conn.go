@@ -702,7 +702,7 @@ func (c *conn) format(v []byte) *decoder.Format {
 		return parseFormat(v)
 	}
 	c.fmtRaw[d] = append(c.fmtRaw[d][:0], v...)
-	c.fmt[d] = parseFormat(v)
+	c.fmt[d] = c.p.sharedFormat(v)
 	return c.fmt[d]
 }
 

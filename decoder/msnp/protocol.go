@@ -91,6 +91,30 @@ type Protocol struct {
 	head  int
 
 	conns, commands, errors, skipped, evicted atomic.Uint64
+
+	// Parsed X-MMS-IM-Format values by their bytes, shared by every
+	// connection (a *Format is never changed once emitted); at most
+	// maxSharedFormats, then started afresh.
+	fmtMu sync.Mutex
+	fmts  map[string]*decoder.Format
+}
+
+// maxSharedFormats bounds Protocol.fmts (values are at most 1024 bytes).
+const maxSharedFormats = 256
+
+// sharedFormat returns parseFormat(v), parsed once per distinct value.
+func (p *Protocol) sharedFormat(v []byte) *decoder.Format {
+	p.fmtMu.Lock()
+	defer p.fmtMu.Unlock()
+	if f, ok := p.fmts[string(v)]; ok {
+		return f
+	}
+	f := parseFormat(v)
+	if p.fmts == nil || len(p.fmts) >= maxSharedFormats {
+		p.fmts = make(map[string]*decoder.Format)
+	}
+	p.fmts[string(v)] = f
+	return f
 }
 
 // link ties a switchboard authentication cookie to the notification-server
