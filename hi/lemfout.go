@@ -152,7 +152,7 @@ func viewLine(r *LEMFRecord) string {
 		b.WriteString(" " + strings.Join(r.Parties, ","))
 	}
 	if r.Subject != "" {
-		fmt.Fprintf(&b, " %q", printable(r.Subject, 80))
+		fmt.Fprintf(&b, " %q", Printable(r.Subject, 80))
 	}
 	if r.EventID != nil {
 		fmt.Fprintf(&b, " event=%d", *r.EventID)
@@ -160,7 +160,7 @@ func viewLine(r *LEMFRecord) string {
 	if r.ContentType != "" {
 		fmt.Fprintf(&b, " [%s] %d bytes", r.ContentType, len(r.Content))
 		if strings.HasPrefix(r.ContentType, "text/plain") && utf8.Valid(r.Content) {
-			fmt.Fprintf(&b, " %q", printable(string(r.Content), 120))
+			fmt.Fprintf(&b, " %q", Printable(string(r.Content), 120))
 		}
 	}
 	if r.Integrity != "" {
@@ -179,9 +179,9 @@ func viewLine(r *LEMFRecord) string {
 	return b.String()
 }
 
-// printable shortens s to n runes and replaces control characters, so a
+// Printable shortens s to n runes and replaces control characters, so a
 // record cannot garble the terminal.
-func printable(s string, n int) string {
+func Printable(s string, n int) string {
 	var b strings.Builder
 	i := 0
 	for _, r := range s {

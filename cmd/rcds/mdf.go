@@ -13,7 +13,6 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v3"
@@ -25,20 +24,14 @@ import (
 
 // mdfOptions are the flags of `rcds mdf`.
 type mdfOptions struct {
-	config           string
-	x1               x1Options
-	x2x3Listen       string
-	x2x3Cert         string
-	x2x3Key          string
-	x2x3ClientCA     string
-	operatorID       string
-	networkElementID string
-	countryCode      string
-	destinations     string
-	queueMaxRecords  int
-	queueMaxBytes    int64
-	commitLinger     time.Duration
-	expiry           time.Duration
+	config       string
+	x1           x1Options
+	x2x3Listen   string
+	x2x3Cert     string
+	x2x3Key      string
+	x2x3ClientCA string
+	mediation    mediationOptions
+	destinations string
 }
 
 func newMDFCommand(g *globalOptions) *cobra.Command {
@@ -70,14 +63,9 @@ func newMDFCommand(g *globalOptions) *cobra.Command {
 	f.StringVar(&o.x2x3Cert, "x2x3-cert", "", "X2/X3 server certificate (PEM); with --x2x3-key and --x2x3-client-ca the listener requires mutual TLS")
 	f.StringVar(&o.x2x3Key, "x2x3-key", "", "X2/X3 server private key (PEM)")
 	f.StringVar(&o.x2x3ClientCA, "x2x3-client-ca", "", "CA certificates (PEM) that POI client certificates must chain to")
-	f.StringVar(&o.operatorID, "operator-id", "", "operatorIdentifier of the PSHeader (1 to 16 octets; at most 5 for TS 101 671 destinations)")
-	f.StringVar(&o.networkElementID, "network-element-id", "", "networkElementIdentifier of the PSHeader (at most 16 octets)")
-	f.StringVar(&o.countryCode, "country-code", "", "authorizationCountryCode and deliveryCountryCode (2 letters, e.g. DE)")
+	// No identity defaults: --operator-id and --country-code are required.
+	o.mediation.AddFlags(f, mediationDefaults{})
 	f.StringVar(&o.destinations, "destinations", "", "YAML file with the per-DID delivery configuration (profile, integrity, TLS, queue cap)")
-	f.IntVar(&o.queueMaxRecords, "queue-max-records", 1_000_000, "default cap of each destination's queue, in records")
-	f.Int64Var(&o.queueMaxBytes, "queue-max-bytes", 1<<30, "default cap of each destination's queue, in bytes")
-	f.DurationVar(&o.commitLinger, "commit-linger", 0, "wait this long for more records before each commit (0: commit as soon as the previous fsync is done)")
-	f.DurationVar(&o.expiry, "expiry-interval", time.Second, "how often to deactivate tasks whose EndTime has passed (implicitDeactivationAllowed)")
 	return cmd
 }
 
@@ -186,16 +174,7 @@ func (o *mdfOptions) mdfConfig(fc *fileConfig) (hi.MDFConfig, error) {
 	if err != nil {
 		return hi.MDFConfig{}, err
 	}
-	cfg := hi.MDFConfig{
-		OperatorID:       o.operatorID,
-		NetworkElementID: o.networkElementID,
-		CountryCode:      o.countryCode,
-		Default:          def,
-		Destinations:     dests,
-		QueueMaxRecords:  o.queueMaxRecords,
-		QueueMaxBytes:    o.queueMaxBytes,
-	}
-	cfg.Commit.Linger = o.commitLinger
+	cfg := o.mediation.mdfConfig(def, dests)
 	if cfg.OperatorID == "" || cfg.CountryCode == "" {
 		return cfg, errors.New("--operator-id and --country-code are required (they go into every PSHeader)")
 	}
@@ -265,8 +244,8 @@ func runMDF(ctx context.Context, o *mdfOptions, fc *fileConfig, out io.Writer, l
 		x1Addr = srv.Addr().String()
 		goRun("X1", func() error { return srv.Serve(ctx) })
 	}
-	if o.expiry > 0 {
-		goRun("expiry", func() error { expireTasks(ctx, reg, o.expiry); return nil })
+	if o.mediation.expiry > 0 {
+		goRun("expiry", func() error { expireTasks(ctx, reg, o.mediation.expiry); return nil })
 	}
 	fmt.Fprintf(out, "mdf: X2/X3 on %s, X1 on %s, data in %s\n", ln.Addr(), x1Addr, o.x1.dataDir)
 	<-ctx.Done()

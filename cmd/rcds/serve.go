@@ -29,6 +29,13 @@ const (
 	placeholderCountry    = "XX" // ISO 3166-1 user-assigned: no real country
 )
 
+// serveMediationDefaults are serve's identity flag defaults: the placeholders.
+var serveMediationDefaults = mediationDefaults{
+	operatorID:       placeholderOperatorID,
+	networkElementID: placeholderNetworkID,
+	countryCode:      placeholderCountry,
+}
+
 // serveOptions are the flags of `rcds serve`.
 type serveOptions struct {
 	config  string
@@ -37,17 +44,9 @@ type serveOptions struct {
 	speed   string
 	// blockTimeout is the live ring's block timeout: the latency bound of
 	// live capture.
-	blockTimeout     time.Duration
-	operatorID       string
-	networkElementID string
-	countryCode      string
-	queueMaxRecords  int
-	queueMaxBytes    int64
-	commitLinger     time.Duration
-	metricsListen    string
-	// expiry is how often tasks whose warrant ended are looked for
-	// (implicitDeactivationAllowed), by wall-clock time.
-	expiry          time.Duration
+	blockTimeout    time.Duration
+	mediation       mediationOptions
+	metricsListen   string
 	shutdownTimeout time.Duration
 }
 
@@ -86,14 +85,8 @@ func newServeCommand(g *globalOptions) *cobra.Command {
 	o.capture.AddFlags(f)
 	f.StringVar(&o.speed, "speed", "fast", `--pcap replay speed: "fast" (as fast as possible) or "recorded" (the packets' own timing)`)
 	f.DurationVar(&o.blockTimeout, "block-timeout", 2*time.Millisecond, "live capture: hand a ring block over after this long even if not full (the latency bound)")
-	f.StringVar(&o.operatorID, "operator-id", placeholderOperatorID, "operatorIdentifier of the PSHeader (1 to 16 octets; at most 5 for TS 101 671 destinations)")
-	f.StringVar(&o.networkElementID, "network-element-id", placeholderNetworkID, "networkElementIdentifier of the PSHeader (at most 16 octets)")
-	f.StringVar(&o.countryCode, "country-code", placeholderCountry, "authorizationCountryCode and deliveryCountryCode (2 letters, e.g. DE)")
-	f.IntVar(&o.queueMaxRecords, "queue-max-records", 1_000_000, "default cap of each destination's queue, in records")
-	f.Int64Var(&o.queueMaxBytes, "queue-max-bytes", 1<<30, "default cap of each destination's queue, in bytes")
-	f.DurationVar(&o.commitLinger, "commit-linger", 0, "wait this long for more records before each commit (0: commit as soon as the previous fsync is done)")
+	o.mediation.AddFlags(f, serveMediationDefaults)
 	f.StringVar(&o.metricsListen, "metrics-listen", "", `Prometheus /metrics and /healthz address, e.g. 127.0.0.1:9090 ("": off)`)
-	f.DurationVar(&o.expiry, "expiry-interval", time.Second, "how often to deactivate tasks whose EndTime has passed (implicitDeactivationAllowed)")
 	f.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 10*time.Second, "on a signal, how long to wait for the records in flight to be committed to disk")
 	return cmd
 }
@@ -104,20 +97,11 @@ func (o *serveOptions) mdfConfig(fc *fileConfig, logger *slog.Logger) (hi.MDFCon
 	if err != nil {
 		return hi.MDFConfig{}, err
 	}
-	cfg := hi.MDFConfig{
-		OperatorID:       o.operatorID,
-		NetworkElementID: o.networkElementID,
-		CountryCode:      o.countryCode,
-		Default:          def,
-		Destinations:     dests,
-		QueueMaxRecords:  o.queueMaxRecords,
-		QueueMaxBytes:    o.queueMaxBytes,
-	}
-	cfg.Commit.Linger = o.commitLinger
+	cfg := o.mediation.mdfConfig(def, dests)
 	for _, p := range []struct{ flag, value, placeholder string }{
-		{"operator-id", o.operatorID, placeholderOperatorID},
-		{"network-element-id", o.networkElementID, placeholderNetworkID},
-		{"country-code", o.countryCode, placeholderCountry},
+		{"operator-id", cfg.OperatorID, placeholderOperatorID},
+		{"network-element-id", cfg.NetworkElementID, placeholderNetworkID},
+		{"country-code", cfg.CountryCode, placeholderCountry},
 		{"ne-id", o.x1.neID, "rcds"},
 	} {
 		if p.value == p.placeholder {
@@ -261,8 +245,8 @@ func runServe(ctx context.Context, o *serveOptions, fc *fileConfig, out io.Write
 		goRun("x1", func() error { return srv.Serve(bg) })
 		fmt.Fprintf(out, "x1: %s\n", srv.URL())
 	}
-	if o.expiry > 0 {
-		goRun("expiry", func() error { expireTasks(bg, reg, o.expiry); return nil })
+	if o.mediation.expiry > 0 {
+		goRun("expiry", func() error { expireTasks(bg, reg, o.mediation.expiry); return nil })
 	}
 
 	captureDone := make(chan struct{})

@@ -13,7 +13,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/htmlindex"
@@ -330,7 +329,7 @@ func show(w io.Writer, recs []record) {
 			kind = "IRI " + r.IRIType + " " + r.Category
 			what = partyString(&r.LEMFRecord)
 			if r.Subject != "" {
-				what += fmt.Sprintf(" %q", printable(r.Subject, 60))
+				what += fmt.Sprintf(" %q", hi.Printable(r.Subject, 60))
 			}
 		case "cc":
 			kind = "CC " + r.ContentType
@@ -364,7 +363,7 @@ func partyString(r *hi.LEMFRecord) string {
 // types as a size.
 func contentString(r *hi.LEMFRecord) string {
 	if t, ok := text(r); ok {
-		s := fmt.Sprintf("%q", printable(t, 100))
+		s := fmt.Sprintf("%q", hi.Printable(t, 100))
 		if cs := charset(r.ContentType); cs != "" && !strings.EqualFold(cs, "utf-8") {
 			s += " (" + cs + ")"
 		}
@@ -405,24 +404,6 @@ func charset(ct string) string {
 		}
 	}
 	return ""
-}
-
-// printable shortens s to n runes and replaces control characters.
-func printable(s string, n int) string {
-	var b strings.Builder
-	i := 0
-	for _, r := range s {
-		if i == n {
-			b.WriteString("…")
-			break
-		}
-		if unicode.IsControl(r) {
-			r = ' '
-		}
-		b.WriteRune(r)
-		i++
-	}
-	return b.String()
 }
 
 // tally counts the records and checks the expected messages against the
