@@ -42,6 +42,7 @@ type conn struct {
 
 	members []string // switchboard members in order of joining (owner included)
 	caller  string   // the inviter named by the RNG the ANS answers, until IRO lists the members
+	ref     *nsRef   // what this NS connection's switchboard links point to; cleared at Close
 	echoes  []echo   // client requests awaiting their server echo
 
 	ev    decoder.Event
@@ -101,6 +102,19 @@ func (c *conn) Close(reason capture.CloseReason, ts time.Time) {
 			c.logout(true)
 		}
 	}
+	if c.ref != nil {
+		c.p.releaseNS(c.ref)
+		c.ref = nil
+	}
+}
+
+// nsLink returns the link of a cookie this notification-server connection
+// was given.
+func (c *conn) nsLink(caller string) link {
+	if c.ref == nil {
+		c.ref = &nsRef{c: c}
+	}
+	return link{ns: c.ref, caller: caller}
 }
 
 func (c *conn) fromClient(dir capture.Dir) bool {
@@ -476,9 +490,9 @@ func (c *conn) sbAuthenticate(passport, cookie []byte, fc bool) {
 	c.setRole(decoder.RoleSwitchboard)
 	owner := string(passport)
 	c.setOwner(owner)
-	if l, ok := c.p.lookupLink(cookie); ok {
-		if l.ns != nil {
-			l.ns.setOwner(owner)
+	if l, ns, ok := c.p.takeLink(cookie, c.curTS); ok {
+		if ns != nil {
+			ns.setOwner(owner)
 		}
 		if !strings.EqualFold(l.caller, owner) {
 			c.caller = l.caller
@@ -504,7 +518,7 @@ func (c *conn) onXFR(cmd *command, fc bool) {
 		c.setRole(decoder.RoleNotification)
 		for i := 3; i+1 < cmd.n; i++ {
 			if string(cmd.toks[i]) == "CKI" {
-				c.p.addLink(cmd.toks[i+1], link{ns: c})
+				c.p.addLink(cmd.toks[i+1], c.nsLink(""), c.curTS)
 				break
 			}
 		}
@@ -518,7 +532,7 @@ func (c *conn) onRNG(cmd *command, fc bool) {
 	c.setRole(decoder.RoleNotification)
 	// RNG sessid address CKI cookie caller nick ...
 	if string(cmd.tok(3)) == "CKI" {
-		c.p.addLink(cmd.tok(4), link{ns: c, caller: string(passportBytes(cmd.tok(5)))})
+		c.p.addLink(cmd.tok(4), c.nsLink(string(passportBytes(cmd.tok(5)))), c.curTS)
 	}
 }
 

@@ -89,5 +89,8 @@
 // ANS presents; BYE and OUT remove them. The cookies of XFR SB and RNG on a
 // notification-server connection link it to the switchboard that presents
 // them, so an NS first seen mid-session learns its owner from its
-// switchboards. All state is bounded by Options.
+// switchboards. A cookie is forgotten once a switchboard presents it, or
+// Options.LinkTTL of packet time after it was given; a link never keeps a
+// closed connection, only the inviter's name. All state is bounded by
+// Options.
 package msnp

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"rcds/capture"
 	"rcds/decoder"
@@ -20,6 +21,7 @@ const (
 	DefaultMaxSwitchboards = 65536
 	DefaultMaxMembers      = 256
 	DefaultMaxEchoes       = 64
+	DefaultLinkTTL         = 10 * time.Minute
 )
 
 // detectMaxLines is how many complete lines without an MSNP signature make
@@ -41,7 +43,14 @@ type Options struct {
 	// MaxSwitchboards bounds the switchboard invitations and transfers
 	// (XFR SB and RNG cookies) remembered to link a switchboard connection
 	// to its notification-server connection. The oldest is forgotten first.
+	// A link is forgotten as soon as a switchboard USR or ANS presents its
+	// cookie, and LinkTTL after it was made.
 	MaxSwitchboards int
+	// LinkTTL is how long, in packet time, an XFR SB or RNG cookie that no
+	// switchboard has presented yet is remembered (MSN servers reject
+	// stale cookies well before that). Zero takes DefaultLinkTTL; a
+	// negative value keeps links until used or evicted by MaxSwitchboards.
+	LinkTTL time.Duration
 	// MaxMembers bounds the users tracked in one switchboard.
 	MaxMembers int
 	// MaxEchoes bounds the client requests per connection remembered to
@@ -65,16 +74,22 @@ func (o Options) withDefaults() Options {
 	if o.MaxEchoes <= 0 {
 		o.MaxEchoes = DefaultMaxEchoes
 	}
+	if o.LinkTTL == 0 {
+		o.LinkTTL = DefaultLinkTTL
+	}
 	return o
 }
 
-// Stats are the decoder's counters since New.
+// Stats are the decoder's counters since New, and (Links) the size of its
+// switchboard link table now.
 type Stats struct {
 	Conns        uint64 // connections decoded
 	Commands     uint64 // commands framed
 	Errors       uint64 // error events (framing and stream problems)
 	SkippedBytes uint64 // bytes dropped while resynchronising
 	LinksEvicted uint64 // switchboard links forgotten to respect MaxSwitchboards
+	LinksExpired uint64 // switchboard links forgotten after LinkTTL unused
+	Links        uint64 // switchboard links remembered now (at most MaxSwitchboards)
 }
 
 // Protocol is the MSNP decoder. It implements decoder.Protocol. State shared
@@ -85,12 +100,14 @@ type Protocol struct {
 	log *slog.Logger
 	opt Options
 
-	mu    sync.Mutex
-	links map[string]link // XFR SB / RNG cookie -> NS connection
-	order []string        // ring of cookies, oldest first
-	head  int
+	// Switchboard links by cookie, and the same entries in a list from the
+	// oldest to the newest (for MaxSwitchboards and LinkTTL).
+	mu             sync.Mutex
+	links          map[string]*linkEntry
+	oldest, newest *linkEntry
 
-	conns, commands, errors, skipped, evicted atomic.Uint64
+	conns, commands, errors, skipped, evicted, expired atomic.Uint64
+	nlinks                                             atomic.Int64
 
 	// Parsed X-MMS-IM-Format values by their bytes, shared by every
 	// connection (a *Format is never changed once emitted); at most
@@ -120,8 +137,21 @@ func (p *Protocol) sharedFormat(v []byte) *decoder.Format {
 // link ties a switchboard authentication cookie to the notification-server
 // connection that received it, and (for RNG) to the inviting user.
 type link struct {
-	ns     *conn
+	ns     *nsRef // nil, or ns.c nil once that connection closed
 	caller string
+}
+
+// nsRef reaches a notification-server connection from its links while it is
+// open: Close clears c, so a link never keeps a closed connection (its
+// framers, buffers and event) alive.
+type nsRef struct{ c *conn }
+
+// linkEntry is one remembered cookie.
+type linkEntry struct {
+	key        string
+	l          link
+	at         time.Time // packet time it was made
+	prev, next *linkEntry
 }
 
 var _ decoder.Protocol = (*Protocol)(nil)
@@ -135,7 +165,7 @@ func New(logger *slog.Logger, opt Options) *Protocol {
 	return &Protocol{
 		log:   logger,
 		opt:   opt.withDefaults(),
-		links: make(map[string]link),
+		links: make(map[string]*linkEntry),
 	}
 }
 
@@ -150,6 +180,8 @@ func (p *Protocol) Stats() Stats {
 		Errors:       p.errors.Load(),
 		SkippedBytes: p.skipped.Load(),
 		LinksEvicted: p.evicted.Load(),
+		LinksExpired: p.expired.Load(),
+		Links:        uint64(p.nlinks.Load()),
 	}
 }
 
@@ -204,39 +236,111 @@ func (p *Protocol) NewConn(id capture.ConnID, emit decoder.Emitter) decoder.Conn
 	return c
 }
 
-// addLink remembers a switchboard cookie.
-func (p *Protocol) addLink(cookie []byte, l link) {
+// addLink remembers a switchboard cookie made at packet time ts. A cookie
+// already known takes the new link and becomes the newest.
+func (p *Protocol) addLink(cookie []byte, l link, ts time.Time) {
 	if len(cookie) == 0 {
 		return
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	k := string(cookie)
-	if _, ok := p.links[k]; ok {
-		p.links[k] = l
+	p.expireLinks(ts)
+	if e, ok := p.links[string(cookie)]; ok {
+		p.unlinkEntry(e)
+		e.l, e.at = l, ts
+		p.pushEntry(e)
 		return
 	}
-	if len(p.order) < p.opt.MaxSwitchboards {
-		p.order = append(p.order, k)
-	} else {
-		old := p.order[p.head]
-		delete(p.links, old)
+	if len(p.links) >= p.opt.MaxSwitchboards {
+		p.dropEntry(p.oldest)
 		if p.evicted.Add(1) == 1 {
 			p.log.Warn("msnp: switchboard link table full; forgetting the oldest links (counted in Stats.LinksEvicted)",
 				slog.Int("max_switchboards", p.opt.MaxSwitchboards))
 		}
-		p.order[p.head] = k
-		p.head = (p.head + 1) % len(p.order)
 	}
-	p.links[k] = l
+	e := &linkEntry{key: string(cookie), l: l, at: ts}
+	p.links[e.key] = e
+	p.pushEntry(e)
+	p.nlinks.Store(int64(len(p.links)))
 }
 
-// lookupLink returns the link of a cookie.
+// takeLink returns the link of a cookie presented at packet time ts and
+// forgets it: a switchboard cookie authenticates one connection.
+func (p *Protocol) takeLink(cookie []byte, ts time.Time) (l link, ns *conn, ok bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.expireLinks(ts)
+	e, ok := p.links[string(cookie)]
+	if !ok {
+		return link{}, nil, false
+	}
+	p.dropEntry(e)
+	if e.l.ns != nil {
+		ns = e.l.ns.c
+	}
+	return e.l, ns, true
+}
+
+// lookupLink returns the link of a cookie without forgetting it.
 func (p *Protocol) lookupLink(cookie []byte) (link, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	l, ok := p.links[string(cookie)]
-	return l, ok
+	e, ok := p.links[string(cookie)]
+	if !ok {
+		return link{}, false
+	}
+	return e.l, true
+}
+
+// releaseNS cuts the links of a closing notification-server connection to
+// it (the callers they carry are still needed).
+func (p *Protocol) releaseNS(r *nsRef) {
+	p.mu.Lock()
+	r.c = nil
+	p.mu.Unlock()
+}
+
+// expireLinks forgets, from the oldest, the links made more than LinkTTL
+// before ts. p.mu is held.
+func (p *Protocol) expireLinks(ts time.Time) {
+	if p.opt.LinkTTL < 0 {
+		return
+	}
+	for e := p.oldest; e != nil && ts.Sub(e.at) > p.opt.LinkTTL; e = p.oldest {
+		p.dropEntry(e)
+		p.expired.Add(1)
+	}
+}
+
+// dropEntry removes an entry from the map and the list. p.mu is held.
+func (p *Protocol) dropEntry(e *linkEntry) {
+	delete(p.links, e.key)
+	p.unlinkEntry(e)
+	p.nlinks.Store(int64(len(p.links)))
+}
+
+func (p *Protocol) pushEntry(e *linkEntry) {
+	e.prev, e.next = p.newest, nil
+	if p.newest != nil {
+		p.newest.next = e
+	} else {
+		p.oldest = e
+	}
+	p.newest = e
+}
+
+func (p *Protocol) unlinkEntry(e *linkEntry) {
+	if e.prev != nil {
+		e.prev.next = e.next
+	} else {
+		p.oldest = e.next
+	}
+	if e.next != nil {
+		e.next.prev = e.prev
+	} else {
+		p.newest = e.prev
+	}
+	e.prev, e.next = nil, nil
 }
 
 // Status codes of NLN/ILN/CHG.
