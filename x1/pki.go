@@ -33,8 +33,8 @@ type PKIFiles struct {
 	ClientCert, ClientKey string
 }
 
-// DefaultDemoHosts are the server certificate's names when none are given.
-var DefaultDemoHosts = []string{"localhost", "127.0.0.1", "::1"}
+// DefaultDemoHosts returns the server certificate's names when none are given.
+func DefaultDemoHosts() []string { return []string{"localhost", "127.0.0.1", "::1"} }
 
 // NewDemoPKI creates a CA ("RCDS demo X1 CA"), a server certificate for
 // hosts (DNS names or IP addresses) and a client certificate whose subject
@@ -42,7 +42,7 @@ var DefaultDemoHosts = []string{"localhost", "127.0.0.1", "::1"}
 // certificates are valid for one year.
 func NewDemoPKI(hosts []string, clientCN string) (*DemoPKI, error) {
 	if len(hosts) == 0 {
-		hosts = DefaultDemoHosts
+		hosts = DefaultDemoHosts()
 	}
 	if clientCN == "" {
 		clientCN = "rcds-admf"
