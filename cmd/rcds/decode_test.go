@@ -132,7 +132,8 @@ func itoaTest(n int) string {
 }
 
 // synthCapture: alice@example.com logs in and chats with bob@example.net on
-// one switchboard; carol@example.org and dave@example.org chat on another.
+// one switchboard; carol@example.org and dave@example.org chat on another,
+// which carol's client closes (FIN) without OUT: her session_leave.
 func synthCapture(t *testing.T) string {
 	return writeSynthPcap(t, []synthConn{
 		{client: "192.0.2.10:40001", server: "198.51.100.1:1863", segs: []string{
@@ -173,9 +174,9 @@ func TestDecodeCommand(t *testing.T) {
 		{
 			name:      "jsonl-all",
 			args:      []string{"decode", synth},
-			kinds:     map[string]int{"login": 1, "presence": 1, "logout": 1, "session_start": 2, "session_join": 2, "message": 3, "session_leave": 1},
-			lines:     11,
-			stderrHas: []string{"rcds decode: ", " packets, ", " bytes, 4 flows, 11 events, 0 errors"},
+			kinds:     map[string]int{"login": 1, "presence": 1, "logout": 1, "session_start": 2, "session_join": 2, "message": 3, "session_leave": 2},
+			lines:     12,
+			stderrHas: []string{"rcds decode: ", " packets, ", " bytes, 4 flows, 12 events, 0 errors"},
 			checkLines: func(t *testing.T, lines []string) {
 				var e map[string]any
 				if err := json.Unmarshal([]byte(lines[0]), &e); err != nil {
@@ -190,25 +191,29 @@ func TestDecodeCommand(t *testing.T) {
 				if !strings.Contains(strings.Join(lines, "\n"), `"from":"bob@example.net","to":["alice@example.com"],"body":"hi 中文"`) {
 					t.Fatal("bob's message missing")
 				}
+				if !strings.Contains(lines[len(lines)-1], `"kind":"session_leave"`) ||
+					!strings.Contains(lines[len(lines)-1], `"user":"carol@example.org","from":"carol@example.org","to":["dave@example.org"],"contact":"carol@example.org","detail":"connection closed without OUT"`) {
+					t.Fatalf("last event is not carol's session_leave at the FIN: %s", lines[len(lines)-1])
+				}
 			},
 		},
 		{
 			name:  "target-passport-case-insensitive",
 			args:  []string{"decode", "--target", "Alice@Example.COM", synth},
 			kinds: map[string]int{"login": 1, "presence": 1, "logout": 1, "session_start": 1, "session_join": 1, "message": 2, "session_leave": 1},
-			lines: 8, stderrHas: []string{"11 events, 0 errors, 8 printed for the targets"},
+			lines: 8, stderrHas: []string{"12 events, 0 errors, 8 printed for the targets"},
 		},
 		{
 			name:  "target-recipient",
 			args:  []string{"decode", "--target", "dave@example.org", synth},
-			kinds: map[string]int{"session_join": 1, "message": 1},
-			lines: 2,
+			kinds: map[string]int{"session_join": 1, "message": 1, "session_leave": 1},
+			lines: 3,
 		},
 		{
 			name:  "target-ip-prefix-and-passport",
 			args:  []string{"decode", "--target", "203.0.113.0/24", "--target", "bob@example.net", synth},
-			kinds: map[string]int{"session_start": 1, "session_join": 2, "message": 3, "session_leave": 1},
-			lines: 7,
+			kinds: map[string]int{"session_start": 1, "session_join": 2, "message": 3, "session_leave": 2},
+			lines: 8,
 		},
 		{
 			name:  "target-nobody",
@@ -218,7 +223,7 @@ func TestDecodeCommand(t *testing.T) {
 		{
 			name:  "text",
 			args:  []string{"decode", "--format", "text", synth},
-			lines: 11,
+			lines: 12,
 			checkLines: func(t *testing.T, lines []string) {
 				want := `message sb 192.0.2.10:40002-198.51.100.2:1863 user=alice@example.com from=bob@example.net to=alice@example.com type=text/plain body="hi 中文"`
 				for _, l := range lines {
@@ -234,7 +239,7 @@ func TestDecodeCommand(t *testing.T) {
 		{name: "no-file", args: []string{"decode"}, wantErr: "requires at least 1 arg", lines: -1},
 		{
 			name: "missing-file-others-still-decoded", args: []string{"decode", filepath.Join(t.TempDir(), "nope.pcap"), synth},
-			wantErr: "1 of 2 files", lines: 11, stderrHas: []string{"nope.pcap", "11 events"},
+			wantErr: "1 of 2 files", lines: 12, stderrHas: []string{"nope.pcap", "12 events"},
 		},
 		{
 			name: "garbage-file", args: []string{"decode", writeFile(t, "garbage.pcap", "this is not a capture")},

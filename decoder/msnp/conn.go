@@ -39,6 +39,7 @@ type conn struct {
 	started      bool // session_start emitted
 	inferred     bool // switchboard first seen mid-session
 	sbOut        bool
+	ownerLeft    bool // the owner's session_leave was emitted (SB OUT, or a BYE naming the owner)
 
 	members []string // switchboard members in order of joining (owner included)
 	caller  string   // the inviter named by the RNG the ANS answers, until IRO lists the members
@@ -100,6 +101,16 @@ func (c *conn) Close(reason capture.CloseReason, ts time.Time) {
 		if c.role == decoder.RoleNotification && c.owner != "" && !c.loggedOut {
 			c.curTS = ts
 			c.logout(true)
+		}
+	}
+	switch reason {
+	case capture.CloseFIN, capture.CloseRST:
+		// A switchboard the owner leaves without OUT: the connection closing
+		// is its leaving. Not the end of a capture file (CloseEOF), nor an
+		// idle timeout or eviction, which say nothing about the user.
+		if c.role == decoder.RoleSwitchboard && c.owner != "" && c.started && !c.ownerLeft {
+			c.curTS = ts
+			c.ownerClosed()
 		}
 	}
 	if c.ref != nil {
@@ -604,6 +615,9 @@ func (c *conn) onBYE(cmd *command, fc bool) {
 		}
 		who = string(passportBytes(cmd.tok(1)))
 	}
+	if c.owner != "" && strings.EqualFold(who, c.owner) {
+		c.ownerLeft = true
+	}
 	c.left(who, fc)
 }
 
@@ -624,6 +638,7 @@ func (c *conn) onOUT(fc bool) {
 		}
 		c.sbOut = true
 		c.ensureStarted(fc)
+		c.ownerLeft = true
 		if i := c.memberIndexString(c.owner); c.owner != "" && i >= 0 {
 			c.members = append(c.members[:i], c.members[i+1:]...)
 		}
@@ -633,6 +648,22 @@ func (c *conn) onOUT(fc bool) {
 			c.logout(fc)
 		}
 	}
+}
+
+// ownerClosed emits the owner's session_leave for a switchboard connection
+// that closed (FIN or RST) without the owner's OUT, as OUT would: From =
+// Contact = the owner, To = the remaining members.
+func (c *conn) ownerClosed() {
+	c.ownerLeft = true
+	if i := c.memberIndexString(c.owner); i >= 0 {
+		c.members = append(c.members[:i], c.members[i+1:]...)
+	}
+	e := c.event(decoder.KindSessionLeave, true)
+	e.From = c.owner
+	e.Contact = c.owner
+	e.To = c.others(c.owner)
+	e.Detail = "connection closed without OUT"
+	c.emit.Emit(e)
 }
 
 func (c *conn) logout(fc bool) {

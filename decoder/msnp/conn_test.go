@@ -507,3 +507,97 @@ func TestMembersBounded(t *testing.T) {
 		t.Fatalf("%d members", len(c.members))
 	}
 }
+
+// A switchboard connection that closes without the owner's OUT: FIN or RST
+// is the owner leaving (one session_leave, as OUT gives, at the close
+// time); the end of a capture file, an idle timeout or an eviction is not.
+func TestSwitchboardCloseWithoutOUT(t *testing.T) {
+	chat := []step{
+		C("USR 1 " + alice + " 123.456.789\n"), S("USR 1 OK " + alice + " Alice\n"),
+		C("CAL 2 " + bob + "\n"), S("CAL 2 RINGING 11752013\n"),
+		S("JOI " + bob + " Bob\n"),
+		S("JOI " + carol + " Carol\n"),
+		C(msg("MSG 3 N", mimeText+"hello")),
+	}
+	start := []want{
+		{kind: "session_start", user: alice, fc: yes},
+		{kind: "session_join", user: alice, from: bob, contact: bob, to: []string{alice}},
+		{kind: "session_join", user: alice, from: carol, contact: carol, to: []string{alice, bob}},
+		{kind: "message", user: alice, from: alice, to: []string{bob, carol}, ct: "text/plain", body: "hello", fc: yes},
+	}
+	closed := want{kind: "session_leave", user: alice, from: alice, contact: alice, to: []string{bob, carol}, detail: "connection closed without OUT", fc: yes}
+	with := func(steps ...step) []step { return append(append([]step{}, chat...), steps...) }
+	plus := func(w ...want) []want { return append(append([]want{}, start...), w...) }
+	tests := []struct {
+		name      string
+		steps     []step
+		reason    capture.CloseReason
+		want      []want
+		closeTime bool // the last event has the close time
+	}{
+		{name: "fin-without-out", steps: chat, reason: capture.CloseFIN, want: plus(closed), closeTime: true},
+		{name: "rst-without-out", steps: chat, reason: capture.CloseRST, want: plus(closed), closeTime: true},
+		{name: "eof-without-out", steps: chat, reason: capture.CloseEOF, want: start},
+		{name: "idle-without-out", steps: chat, reason: capture.CloseIdle, want: start},
+		{name: "evicted-without-out", steps: chat, reason: capture.CloseEvicted, want: start},
+		{
+			name: "out-then-fin", steps: with(C("OUT\n")), reason: capture.CloseFIN,
+			want: plus(want{kind: "session_leave", user: alice, from: alice, contact: alice, to: []string{bob, carol}, fc: yes}),
+		},
+		{
+			name: "out-then-rst", steps: with(C("OUT\n")), reason: capture.CloseRST,
+			want: plus(want{kind: "session_leave", user: alice, from: alice, contact: alice, to: []string{bob, carol}, fc: yes}),
+		},
+		{
+			name: "bye-naming-owner-then-fin", steps: with(S("BYE " + alice + "\n")), reason: capture.CloseFIN,
+			want: plus(want{kind: "session_leave", user: alice, from: alice, contact: alice, to: []string{bob, carol}, fc: no}),
+		},
+		{
+			name: "others-left-then-fin", steps: with(S("BYE "+bob+"\n"), S("BYE "+carol+"\n")), reason: capture.CloseFIN,
+			want: plus(
+				want{kind: "session_leave", user: alice, from: bob, contact: bob, to: []string{alice, carol}, fc: no},
+				want{kind: "session_leave", user: alice, from: carol, contact: carol, to: []string{alice}, fc: no},
+				want{kind: "session_leave", user: alice, from: alice, contact: alice, detail: "connection closed without OUT", fc: yes},
+			),
+			closeTime: true,
+		},
+		{
+			name:   "owner-unknown-fin",
+			steps:  []step{S(msg("MSG "+bob+" Bob", mimeText+"one")), C(msg("MSG 10 N", mimeText+"two"))},
+			reason: capture.CloseFIN,
+			want: []want{
+				{kind: "session_start"},
+				{kind: "message", from: bob, body: "one", ct: "text/plain"},
+				{kind: "message", to: []string{bob}, body: "two", ct: "text/plain"},
+			},
+		},
+		{
+			name:   "usr-not-answered-fin",
+			steps:  []step{C("USR 1 " + alice + " 123.456.789\n")},
+			reason: capture.CloseRST,
+			want: []want{
+				{kind: "session_start", user: alice, fc: yes},
+				{kind: "session_leave", user: alice, from: alice, contact: alice, detail: "connection closed without OUT", fc: yes},
+			},
+			closeTime: true,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := feed(t, newTestProtocol(), testID, tt.steps, tt.reason)
+			check(t, r.events, tt.want)
+			if tt.closeTime {
+				// feed closes one second after the last step.
+				closeAt := t0.Add(time.Duration(len(tt.steps)+1) * time.Second)
+				if got := r.events[len(r.events)-1].Time; !got.Equal(closeAt) {
+					t.Errorf("session_leave time %v, want the close time %v", got, closeAt)
+				}
+			}
+			for _, e := range r.events {
+				if e.Kind == decoder.KindSessionLeave && (e.Body != "" || e.Raw != nil) {
+					t.Errorf("session_leave carries content: %q", e.Body)
+				}
+			}
+		})
+	}
+}

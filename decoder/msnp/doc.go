@@ -60,6 +60,14 @@
 //	IRO, JOI                   session_join, From = Contact = the member.
 //	BYE                        session_leave, From = Contact = the leaver.
 //	SB OUT (client)            session_leave, From = Contact = the owner.
+//	                           Without it (or a BYE naming the owner), the
+//	                           switchboard connection closing by FIN or RST
+//	                           gives it, at the close time, Detail
+//	                           "connection closed without OUT"; the end of
+//	                           a capture file, an idle timeout or an
+//	                           eviction (which say nothing about the user)
+//	                           do not. Only for a connection whose owner is
+//	                           known and whose session_start was emitted.
 //	CAL, RNG, XFR              no event (they link connections; see below).
 //	MSG                        on a switchboard, by Content-Type: text/plain
 //	                           message (with Format), text/x-msmsgscontrol
