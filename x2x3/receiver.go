@@ -232,10 +232,12 @@ func (r *Receiver) readLoop(ctx context.Context, c net.Conn, log *slog.Logger) e
 			if err := c.SetWriteDeadline(time.Now().Add(r.cfg.WriteTimeout)); err != nil {
 				return err
 			}
+			// Counted before the write: once the ack is on the wire the
+			// POI may act on it, and its Stats must already show it.
+			r.keepalives.Add(1)
 			if _, err := c.Write(out); err != nil {
 				return fmt.Errorf("x2x3: receiver: write keep-alive ack: %w", err)
 			}
-			r.keepalives.Add(1)
 		case TypeKeepaliveAck:
 			log.Debug("x2x3 receiver: ignoring keep-alive ack from POI")
 		}
