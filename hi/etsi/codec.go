@@ -135,6 +135,27 @@ func (s *seq) atTag(rank int, tag uint32) error {
 	return nil
 }
 
+// each walks the remaining components in order: it checks each one's
+// context tag with atTag (rank = tag) and then calls fn, stopping at the
+// first error, which it returns unchanged.
+func (s *seq) each(fn func(el ber.Element) error) error {
+	for {
+		el, ok, err := s.next()
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return nil
+		}
+		if err := s.atTag(int(el.Tag), el.Tag); err != nil {
+			return err
+		}
+		if err := fn(el); err != nil {
+			return err
+		}
+	}
+}
+
 // at checks the rank of a component.
 func (s *seq) at(rank int, field string) error {
 	if rank <= s.last {

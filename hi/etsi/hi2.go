@@ -263,17 +263,8 @@ func decodeCI671(e ber.Element, c *CommunicationIdentifier671) error {
 		return err
 	}
 	var haveNI bool
-	for {
-		el, ok, err := s.next()
-		if err != nil {
-			return err
-		}
-		if !ok {
-			break
-		}
-		if err := s.atTag(int(el.Tag), el.Tag); err != nil {
-			return err
-		}
+	if err := s.each(func(el ber.Element) error {
+		var err error
 		switch el.Tag {
 		case 0:
 			c.CIN, err = decString(el, "communication-Identity-Number", 1, 8)
@@ -284,17 +275,8 @@ func decodeCI671(e ber.Element, c *CommunicationIdentifier671) error {
 				return err2
 			}
 			var haveOp bool
-			for {
-				n, ok, err := ns.next()
-				if err != nil {
-					return err
-				}
-				if !ok {
-					break
-				}
-				if err := ns.atTag(int(n.Tag), n.Tag); err != nil {
-					return err
-				}
+			if err := ns.each(func(n ber.Element) error {
+				var err error
 				switch n.Tag {
 				case 0:
 					c.NetworkIdentifier.OperatorIdentifier, err = decString(n, "network-Identifier.operator-Identifier", 1, 5)
@@ -306,17 +288,17 @@ func decodeCI671(e ber.Element, c *CommunicationIdentifier671) error {
 						err = within("network-Identifier.network-Element-Identifier", err)
 					}
 				}
-				if err != nil {
-					return err
-				}
+				return err
+			}); err != nil {
+				return err
 			}
 			if !haveOp {
 				return missing("network-Identifier", "operator-Identifier")
 			}
 		}
-		if err != nil {
-			return err
-		}
+		return err
+	}); err != nil {
+		return err
 	}
 	if !haveNI {
 		return missing("CommunicationIdentifier", "network-Identifier")
@@ -345,17 +327,8 @@ func decodeTimeStamp671(e ber.Element, t *TimeStamp671) error {
 			return err
 		}
 		var have [2]bool
-		for {
-			el, ok, err := s.next()
-			if err != nil {
-				return err
-			}
-			if !ok {
-				break
-			}
-			if err := s.atTag(int(el.Tag), el.Tag); err != nil {
-				return err
-			}
+		if err := s.each(func(el ber.Element) error {
+			var err error
 			switch el.Tag {
 			case 0:
 				t.Time, err = decTime(el, "localTime.generalizedTime")
@@ -364,9 +337,9 @@ func decodeTimeStamp671(e ber.Element, t *TimeStamp671) error {
 				t.WinterSummer, err = decEnum[WinterSummerIndication](el, "localTime.winterSummerIndication", 0, 2)
 				have[1] = true
 			}
-			if err != nil {
-				return err
-			}
+			return err
+		}); err != nil {
+			return err
 		}
 		if !have[0] || !have[1] {
 			return missing("localTime", "generalizedTime/winterSummerIndication")
@@ -410,17 +383,8 @@ func decodeParty671(e ber.Element, p *PartyInformation671) error {
 		return err
 	}
 	var have [2]bool
-	for {
-		el, ok, err := s.next()
-		if err != nil {
-			return err
-		}
-		if !ok {
-			break
-		}
-		if err := s.atTag(int(el.Tag), el.Tag); err != nil {
-			return err
-		}
+	if err := s.each(func(el ber.Element) error {
+		var err error
 		switch el.Tag {
 		case 0:
 			p.Qualifier, err = decEnum[PartyQualifier671](el, "party-Qualifier", 0, 3)
@@ -431,9 +395,9 @@ func decodeParty671(e ber.Element, p *PartyInformation671) error {
 		default:
 			err = ber.Validate(el.Raw)
 		}
-		if err != nil {
-			return err
-		}
+		return err
+	}); err != nil {
+		return err
 	}
 	if !have[0] || !have[1] {
 		return missing("PartyInformation", "party-Qualifier/partyIdentity")
@@ -446,17 +410,8 @@ func decodePartyIdentity671(e ber.Element, id *PartyIdentity671) error {
 	if err != nil {
 		return err
 	}
-	for {
-		el, ok, err := s.next()
-		if err != nil {
-			return err
-		}
-		if !ok {
-			break
-		}
-		if err := s.atTag(int(el.Tag), el.Tag); err != nil {
-			return err
-		}
+	if err := s.each(func(el ber.Element) error {
+		var err error
 		switch el.Tag {
 		case 1:
 			id.IMEI, err = decOctets(el, "imei", 8, 8)
@@ -480,9 +435,9 @@ func decodePartyIdentity671(e ber.Element, id *PartyIdentity671) error {
 			// callingPartyNumber [4], calledPartyNumber [5] and later additions are not modelled
 			err = ber.Validate(el.Raw)
 		}
-		if err != nil {
-			return err
-		}
+		return err
+	}); err != nil {
+		return err
 	}
 	return nil
 }
@@ -523,25 +478,19 @@ func decodeNationalASN1(e ber.Element) (*NationalHI2ASN1Parameters, error) {
 	}
 	n := &NationalHI2ASN1Parameters{}
 	var have bool
-	for {
-		el, ok, err := s.next()
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			break
-		}
-		if err := s.atTag(int(el.Tag), el.Tag); err != nil {
-			return nil, err
-		}
+	if err := s.each(func(el ber.Element) error {
+		var err error
 		if el.Tag == 1 {
 			if n.CountryCode, err = decPrintable(el, "national-HI2-ASN1parameters.countryCode", 2, 2); err != nil {
-				return nil, err
+				return err
 			}
 			have = true
 		} else if err := ber.Validate(el.Raw); err != nil {
-			return nil, err
+			return err
 		}
+		return nil
+	}); err != nil {
+		return nil, err
 	}
 	if !have {
 		return nil, missing("national-HI2-ASN1parameters", "countryCode")

@@ -413,17 +413,8 @@ func decodeIRIPayload(e ber.Element, p *IRIPayload) error {
 		return err
 	}
 	var haveContents bool
-	for {
-		el, ok, err := s.next()
-		if err != nil {
-			return err
-		}
-		if !ok {
-			break
-		}
-		if err := s.atTag(int(el.Tag), el.Tag); err != nil {
-			return err
-		}
+	if err := s.each(func(el ber.Element) error {
+		var err error
 		switch el.Tag {
 		case 0:
 			p.IRIType, err = decEnum[IRIType](el, "iRIType", 1, 4)
@@ -445,9 +436,9 @@ func decodeIRIPayload(e ber.Element, p *IRIPayload) error {
 		case 6:
 			p.PayloadDirection, err = decEnumPtr[PayloadDirection](el, "payloadDirection", 0, 4)
 		}
-		if err != nil {
-			return err
-		}
+		return err
+	}); err != nil {
+		return err
 	}
 	if !haveContents {
 		return missing("IRIPayload", "iRIContents")
@@ -508,17 +499,8 @@ func decodeCCPayload(e ber.Element, p *CCPayload) error {
 		return err
 	}
 	var haveContents bool
-	for {
-		el, ok, err := s.next()
-		if err != nil {
-			return err
-		}
-		if !ok {
-			break
-		}
-		if err := s.atTag(int(el.Tag), el.Tag); err != nil {
-			return err
-		}
+	if err := s.each(func(el ber.Element) error {
+		var err error
 		switch el.Tag {
 		case 0:
 			p.PayloadDirection, err = decEnumPtr[PayloadDirection](el, "payloadDirection", 0, 4)
@@ -543,9 +525,9 @@ func decodeCCPayload(e ber.Element, p *CCPayload) error {
 		case 4:
 			p.TimeStampQualifier, err = decEnumPtr[TimeStampQualifier](el, "timeStampQualifier", 0, 3)
 		}
-		if err != nil {
-			return err
-		}
+		return err
+	}); err != nil {
+		return err
 	}
 	if !haveContents {
 		return missing("CCPayload", "cCContents")
@@ -559,17 +541,8 @@ func decodeMessagingIRI(e ber.Element, m *MessagingIRI) error {
 		return err
 	}
 	var have [7]bool
-	for {
-		el, ok, err := s.next()
-		if err != nil {
-			return err
-		}
-		if !ok {
-			break
-		}
-		if err := s.atTag(int(el.Tag), el.Tag); err != nil {
-			return err
-		}
+	if err := s.each(func(el ber.Element) error {
+		var err error
 		if el.Tag < 7 {
 			have[el.Tag] = true
 		}
@@ -602,9 +575,9 @@ func decodeMessagingIRI(e ber.Element, m *MessagingIRI) error {
 		case 10:
 			m.BoxIdentifier, err = decOctets(el, "box-identifier", 0, 1<<31)
 		}
-		if err != nil {
-			return err
-		}
+		return err
+	}); err != nil {
+		return err
 	}
 	for i, n := range []string{"messaging-iri-obj-id", "system-type", "", "", "status", "", "trigger"} {
 		if n != "" && !have[i] {
@@ -662,17 +635,8 @@ func decodeParty(e ber.Element, p *PartyInformation) error {
 		return err
 	}
 	var have [2]bool
-	for {
-		el, ok, err := s.next()
-		if err != nil {
-			return err
-		}
-		if !ok {
-			break
-		}
-		if err := s.atTag(int(el.Tag), el.Tag); err != nil {
-			return err
-		}
+	if err := s.each(func(el ber.Element) error {
+		var err error
 		switch el.Tag {
 		case 0:
 			p.Qualifier, err = decEnum[PartyQualifier](el, "party-qualifier", 0, 3)
@@ -689,9 +653,9 @@ func decodeParty(e ber.Element, p *PartyInformation) error {
 		case 3:
 			p.CopyQualifier, err = decEnumPtr[CopyQualifier](el, "copy-qualifier", 0, 3)
 		}
-		if err != nil {
-			return err
-		}
+		return err
+	}); err != nil {
+		return err
 	}
 	if !have[0] || !have[1] {
 		return missing("Messaging-Party-Information", "party-qualifier/party-identity")
@@ -741,17 +705,8 @@ func decodePartyIdentity(e ber.Element) (PartyIdentity, error) {
 		}
 		v := &IPAddressAndPort{}
 		var have [2]bool
-		for {
-			el, ok, err := s.next()
-			if err != nil {
-				return nil, err
-			}
-			if !ok {
-				break
-			}
-			if err := s.atTag(int(el.Tag), el.Tag); err != nil {
-				return nil, err
-			}
+		if err := s.each(func(el ber.Element) error {
+			var err error
 			switch el.Tag {
 			case 0:
 				err = within("ip-address-and-port.ip-address", decodeIPAddress(el, &v.Address))
@@ -762,9 +717,9 @@ func decodePartyIdentity(e ber.Element) (PartyIdentity, error) {
 				}
 				have[1] = true
 			}
-			if err != nil {
-				return nil, err
-			}
+			return err
+		}); err != nil {
+			return nil, err
 		}
 		if !have[0] || !have[1] {
 			return nil, missing("ip-address-and-port", "ip-address/port-number")
@@ -790,17 +745,8 @@ func decodeIPAddress(e ber.Element, a *IPAddress) error {
 		return err
 	}
 	var have [2]bool
-	for {
-		el, ok, err := s.next()
-		if err != nil {
-			return err
-		}
-		if !ok {
-			break
-		}
-		if err := s.atTag(int(el.Tag), el.Tag); err != nil {
-			return err
-		}
+	if err := s.each(func(el ber.Element) error {
+		var err error
 		switch el.Tag {
 		case 1:
 			a.Type, err = decEnum[IPType](el, "iP-type", 0, 1)
@@ -832,9 +778,9 @@ func decodeIPAddress(e ber.Element, a *IPAddress) error {
 		case 5:
 			a.SubnetMask, err = decOctets(el, "iPv4SubnetMask", 4, 4)
 		}
-		if err != nil {
-			return err
-		}
+		return err
+	}); err != nil {
+		return err
 	}
 	if !have[0] || !have[1] {
 		return missing("IPAddress", "iP-type/iP-value")
@@ -921,17 +867,8 @@ func decodeMessagingCC(e ber.Element, m *MessagingCC) error {
 		return err
 	}
 	var have [7]bool
-	for {
-		el, ok, err := s.next()
-		if err != nil {
-			return err
-		}
-		if !ok {
-			break
-		}
-		if err := s.atTag(int(el.Tag), el.Tag); err != nil {
-			return err
-		}
+	if err := s.each(func(el ber.Element) error {
+		var err error
 		if el.Tag < 7 {
 			have[el.Tag] = true
 		}
@@ -959,9 +896,9 @@ func decodeMessagingCC(e ber.Element, m *MessagingCC) error {
 		case 7:
 			m.ContentTransferEncoding, err = decString(el, "content-transfer-encoding", 0, 1<<31)
 		}
-		if err != nil {
-			return err
-		}
+		return err
+	}); err != nil {
+		return err
 	}
 	for i, n := range []string{"messaging-cc-obj-id", "event-identifier", "", "", "", "content-type", "content"} {
 		if n != "" && !have[i] {

@@ -428,17 +428,8 @@ func decodeNetworkIdentifier(e ber.Element, n *NetworkIdentifier) error {
 		return err
 	}
 	var haveOp bool
-	for {
-		el, ok, err := s.next()
-		if err != nil {
-			return err
-		}
-		if !ok {
-			break
-		}
-		if err := s.atTag(int(el.Tag), el.Tag); err != nil {
-			return err
-		}
+	if err := s.each(func(el ber.Element) error {
+		var err error
 		switch el.Tag {
 		case 0:
 			if n.OperatorIdentifier, err = decString(el, "operatorIdentifier", 1, 16); err != nil {
@@ -458,6 +449,9 @@ func decodeNetworkIdentifier(e ber.Element, n *NetworkIdentifier) error {
 				return within("eTSI671NEID", err)
 			}
 		}
+		return nil
+	}); err != nil {
+		return err
 	}
 	if !haveOp {
 		return missing("NetworkIdentifier", "operatorIdentifier")
@@ -472,37 +466,31 @@ func decodeMicro(e ber.Element, field string) (*MicroSecondTimeStamp, error) {
 	}
 	var m MicroSecondTimeStamp
 	var have [2]bool
-	for {
-		el, ok, err := s.next()
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			break
-		}
-		if err := s.atTag(int(el.Tag), el.Tag); err != nil {
-			return nil, err
-		}
+	if err := s.each(func(el ber.Element) error {
+		var err error
 		switch el.Tag {
 		case 0:
 			if err := prim(el, field+".seconds"); err != nil {
-				return nil, err
+				return err
 			}
 			if m.Seconds, err = el.Uint64(); err != nil {
-				return nil, fmt.Errorf("%s.seconds: %w", field, err)
+				return fmt.Errorf("%s.seconds: %w", field, err)
 			}
 			have[0] = true
 		case 1:
 			v, err := decUint32(el, field+".microSeconds")
 			if err != nil {
-				return nil, err
+				return err
 			}
 			if v > 999999 {
-				return nil, invalid(field+".microSeconds", "%d exceeds 999999", v)
+				return invalid(field+".microSeconds", "%d exceeds 999999", v)
 			}
 			m.MicroSeconds = v
 			have[1] = true
 		}
+		return nil
+	}); err != nil {
+		return nil, err
 	}
 	if !have[0] || !have[1] {
 		return nil, missing(field, "seconds/microSeconds")
@@ -604,23 +592,17 @@ func decodeTRI(e ber.Element) (TRIPayload, error) {
 		}
 		r := &OptionRequest{}
 		var have bool
-		for {
-			el, ok, err := s.next()
-			if err != nil {
-				return nil, err
-			}
-			if !ok {
-				break
-			}
-			if err := s.atTag(int(el.Tag), el.Tag); err != nil {
-				return nil, err
-			}
+		if err := s.each(func(el ber.Element) error {
+			var err error
 			if el.Tag == 0 {
 				if r.RequestedOptions, err = decodeOptions(el, "requestedOptions"); err != nil {
-					return nil, err
+					return err
 				}
 				have = true
 			}
+			return nil
+		}); err != nil {
+			return nil, err
 		}
 		if !have {
 			return nil, missing("optionRequest", "requestedOptions")
@@ -633,17 +615,8 @@ func decodeTRI(e ber.Element) (TRIPayload, error) {
 		}
 		r := &OptionResponse{}
 		var have [2]bool
-		for {
-			el, ok, err := s.next()
-			if err != nil {
-				return nil, err
-			}
-			if !ok {
-				break
-			}
-			if err := s.atTag(int(el.Tag), el.Tag); err != nil {
-				return nil, err
-			}
+		if err := s.each(func(el ber.Element) error {
+			var err error
 			switch el.Tag {
 			case 0:
 				r.AcceptedOptions, err = decodeOptions(el, "acceptedOptions")
@@ -652,9 +625,9 @@ func decodeTRI(e ber.Element) (TRIPayload, error) {
 				r.DeclinedOptions, err = decodeOptions(el, "declinedOptions")
 				have[1] = true
 			}
-			if err != nil {
-				return nil, err
-			}
+			return err
+		}); err != nil {
+			return nil, err
 		}
 		if !have[0] || !have[1] {
 			return nil, missing("optionResponse", "acceptedOptions/declinedOptions")
@@ -710,17 +683,8 @@ func decodeOperatorLeaMessage(e ber.Element) (TRIPayload, error) {
 	}
 	m := &OperatorLeaMessage{}
 	var have [2]bool
-	for {
-		el, ok, err := s.next()
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			break
-		}
-		if err := s.atTag(int(el.Tag), el.Tag); err != nil {
-			return nil, err
-		}
+	if err := s.each(func(el ber.Element) error {
+		var err error
 		switch el.Tag {
 		case 0:
 			m.Priority, err = decEnum[OperatorLeaMessagePriority](el, "operatorLeaMessage.messagePriority", 1, 2)
@@ -729,9 +693,9 @@ func decodeOperatorLeaMessage(e ber.Element) (TRIPayload, error) {
 			m.Message, err = decOctets(el, "operatorLeaMessage.message", 1, 255)
 			have[1] = true
 		}
-		if err != nil {
-			return nil, err
-		}
+		return err
+	}); err != nil {
+		return nil, err
 	}
 	if !have[0] || !have[1] {
 		return nil, missing("operatorLeaMessage", "messagePriority/message")
@@ -747,37 +711,28 @@ func decodeIntegrityCheck(e ber.Element) (TRIPayload, error) {
 	}
 	c := &IntegrityCheck{}
 	var have [4]bool
-	for {
-		el, ok, err := s.next()
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			break
-		}
-		if err := s.atTag(int(el.Tag), el.Tag); err != nil {
-			return nil, err
-		}
+	if err := s.each(func(el ber.Element) error {
+		var err error
 		switch el.Tag {
 		case 0:
 			if !el.Constructed {
-				return nil, invalid(f+".includedSequenceNumbers", "primitive SEQUENCE OF")
+				return invalid(f+".includedSequenceNumbers", "primitive SEQUENCE OF")
 			}
 			c.IncludedSequenceNumbers = []uint32{}
 			it := el.Children()
 			for it.Next() {
 				n := it.Element()
 				if !n.Is(uni, ber.TagInteger) {
-					return nil, invalid(f+".includedSequenceNumbers", "element %s is not an INTEGER", n)
+					return invalid(f+".includedSequenceNumbers", "element %s is not an INTEGER", n)
 				}
 				v, err := decUint32(n, f+".includedSequenceNumbers")
 				if err != nil {
-					return nil, err
+					return err
 				}
 				c.IncludedSequenceNumbers = append(c.IncludedSequenceNumbers, v)
 			}
 			if err := it.Err(); err != nil {
-				return nil, fmt.Errorf("%s.includedSequenceNumbers: %w", f, err)
+				return fmt.Errorf("%s.includedSequenceNumbers: %w", f, err)
 			}
 			have[0] = true
 		case 1:
@@ -791,9 +746,9 @@ func decodeIntegrityCheck(e ber.Element) (TRIPayload, error) {
 		case 4:
 			c.HashAlgorithm, err = decEnumPtr[HashAlgorithm](el, f+".hashAlgorithm", 1, 4)
 		}
-		if err != nil {
-			return nil, err
-		}
+		return err
+	}); err != nil {
+		return nil, err
 	}
 	if !have[0] || !have[1] || !have[3] {
 		return nil, missing(f, "includedSequenceNumbers/checkType/checkValue")
